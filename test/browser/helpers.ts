@@ -50,8 +50,8 @@ export function describeInChromium(name: string, suite: () => void): void {
  * temporary --user-data-dir of its own (it refuses one in args) and deletes
  * it on close, so no profile state survives between runs.
  */
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 30_000 });
+export function launchChromium(options: { ignoreDefaultArgs?: string[] } = {}): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS, timeout: 30_000, ...options });
 }
 
 // A desktop Chrome user agent. Headless Chromium announces "HeadlessChrome",

@@ -356,3 +356,40 @@ document.addEventListener("click", function () { throw new Error("host click han
     expect(pageviews()).toEqual(["/twice", "/twice/2"]);
   });
 });
+
+describeInChromium("tracker in Chromium with the back/forward cache on", () => {
+  let browser: Browser;
+  let collector: Collector;
+  let pages: LocalServer;
+
+  beforeAll(async () => {
+    collector = await startCollector("127.0.0.1");
+    pages = await startPageServer({ trackerSrc: collector.trackerSrc("bfcache-site") }, "localhost");
+    // Playwright turns the cache off by default; browsers have it on.
+    browser = await launchChromium({ ignoreDefaultArgs: ["--disable-back-forward-cache"] });
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all([collector?.close(), pages?.close()]);
+  });
+
+  it("counts a page restored from the cache as a new pageview, after the beacon of leaving it", async () => {
+    const { page, context, pageErrors } = await openPage(browser);
+    const views = () => collector.events().filter((e) => e.t === "pageview").map((e) => e.p);
+    await page.goto(`${pages.origin}/first`);
+    await waitFor(views, (v) => v.length === 1);
+    await page.goto(`${pages.origin}/second`);
+    await waitFor(views, (v) => v.length === 2);
+    await page.goBack();
+    const restored = await page.evaluate(() =>
+      (performance.getEntriesByType("navigation")[0] as PerformanceNavigationTiming).type,
+    );
+    await waitFor(views, (v) => v.length === 3);
+    expect(restored).toBe("back_forward");
+    expect(views()).toEqual(["/first", "/second", "/first"]);
+    expect(collector.events().filter((e) => e.t === "beacon").map((e) => e.p)).toEqual(["/first", "/second"]);
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  });
+});
