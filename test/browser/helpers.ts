@@ -94,7 +94,7 @@ export async function startServer(
 
 /** The two-line snippet documented in docs/tracker.md, first line. */
 export const QUEUE_SNIPPET =
-  '<script>window.manhali=window.manhali||{q:[],track:function(){this.q.push(["track",arguments])},pageview:function(){this.q.push(["pageview",arguments])}}</script>';
+  '<script>window.manhali=window.manhali||{q:[],track:function(){manhali.q.push(["track",arguments])},pageview:function(){manhali.q.push(["pageview",arguments])}}</script>';
 
 export interface TestPage {
   /** Script URL of the tracker, with ?sid=… */

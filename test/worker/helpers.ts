@@ -7,6 +7,7 @@ import { env } from "cloudflare:workers";
 import { createExecutionContext, waitOnExecutionContext } from "cloudflare:test";
 import { inject } from "vitest";
 import worker from "../../src/index";
+import { toDataPoint, type StoredEvent } from "../../src/store/layout";
 
 export const ADMIN = "test-admin-token";
 export const INGEST = "test-ingest-token";
@@ -61,4 +62,102 @@ export function serverEvent(event: unknown, init: { token?: string; ip?: string;
 export async function registerDomain(tenantId: string, domain: string): Promise<void> {
   const response = await call(admin(`/api/admin/domains?tenant_id=${tenantId}`, { method: "POST", json: { domain } }));
   if (response.status !== 201 && response.status !== 200) throw new Error(`registering ${domain} failed: ${response.status}`);
+}
+
+/** The API's JSON error shape (api.md, "Everywhere"). */
+export interface ErrorBody {
+  error: { code: string; message: string };
+}
+
+/**
+ * Asserts an error response as every client sees it: the status, JSON with
+ * `{error: {code, message}}`, a snake_case code, a message naming `mentions`
+ * (the field or setting at fault), and no stack trace or cookie.
+ */
+export async function expectError(response: Response, status: number, mentions?: string | RegExp): Promise<ErrorBody> {
+  const text = await response.text();
+  if (response.status !== status) throw new Error(`expected HTTP ${status}, got ${response.status}: ${text}`);
+  if (response.headers.get("content-type") !== "application/json; charset=utf-8") {
+    throw new Error(`expected a JSON error, got content-type ${response.headers.get("content-type")}: ${text}`);
+  }
+  if (response.headers.get("set-cookie") !== null) throw new Error("an error response set a cookie");
+  const body = JSON.parse(text) as ErrorBody;
+  if (typeof body?.error?.code !== "string" || !/^[a-z][a-z0-9_]*$/.test(body.error.code)) {
+    throw new Error(`error.code is not a snake_case string: ${text}`);
+  }
+  if (typeof body.error.message !== "string" || body.error.message.length === 0) throw new Error(`error.message is missing: ${text}`);
+  // A stack trace shows up as "at fn (file:line)" frames or source file names.
+  if (/\n\s*at\s|\.ts:\d+|\.js:\d+/.test(text)) throw new Error(`the error leaks a stack trace: ${text}`);
+  if (mentions !== undefined) {
+    const named = typeof mentions === "string" ? body.error.message.includes(mentions) : mentions.test(body.error.message);
+    if (!named) throw new Error(`error.message does not name ${String(mentions)}: ${body.error.message}`);
+  }
+  return body;
+}
+
+// ---- Reports: shared by reports*.test.ts and token-matrix.test.ts ----
+
+/** Every report route of api.md, Reports. */
+export const REPORT_NAMES = ["overview", "pages", "referrers", "geo", "devices", "realtime", "events", "timeseries"] as const;
+export type ReportName = (typeof REPORT_NAMES)[number];
+
+/** A tenant id no other test (or earlier run against the same engines) uses, so counts are exact. */
+export function uniqueTenant(prefix: string): string {
+  return `${prefix}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+/** GET /api/<report>?tenant_id=…&… with the admin token unless another Authorization is given. */
+export function reportRequest(name: string, tenantId: string | null, params: Record<string, string | number> = {}, authorization: string | null = `Bearer ${ADMIN}`): Request {
+  const url = new URL(`${BASE}/api/${name}`);
+  if (tenantId !== null) url.searchParams.set("tenant_id", tenantId);
+  for (const [key, value] of Object.entries(params)) url.searchParams.set(key, String(value));
+  const headers = new Headers();
+  if (authorization !== null) headers.set("authorization", authorization);
+  return new Request(url, { headers });
+}
+
+/** Runs one report and returns the status and parsed JSON body. */
+export async function getReport(name: string, tenantId: string | null, params: Record<string, string | number> = {}, overrides: EnvOverrides = {}) {
+  const response = await call(reportRequest(name, tenantId, params), overrides);
+  const body = (await response.json()) as any;
+  return { status: response.status, headers: response.headers, body };
+}
+
+/** A stored event with neutral defaults, for writing history straight into an engine. */
+export function storedEvent(fields: Partial<StoredEvent> & Pick<StoredEvent, "tenantId">): StoredEvent {
+  return {
+    type: "pageview",
+    path: "/",
+    referrer: "",
+    eventName: "",
+    utmSource: "",
+    utmMedium: "",
+    utmCampaign: "",
+    country: "",
+    city: "",
+    device: "desktop",
+    browser: "Chrome",
+    os: "Windows",
+    visitor: "0000000000000000",
+    siteId: "",
+    source: "server",
+    duration: 0,
+    ...fields,
+  };
+}
+
+/**
+ * Writes events with past timestamps (ms) straight into a local engine, built
+ * with the Worker's own `toDataPoint`: the collect path always stamps "now".
+ */
+export async function ingestHistory(which: "plain" | "sampled", events: { event: StoredEvent; at: number }[]): Promise<void> {
+  const url = which === "plain" ? inject("engineUrl") : inject("sampledEngineUrl");
+  const points = events.map(({ event, at }) => ({ ...toDataPoint(event), timestamp: at }));
+  const response = await fetch(`${url}/ingest`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ dataset: "manhali_events", points }),
+  });
+  if (response.status !== 202) throw new Error(`engine ingest failed: ${response.status} ${await response.text()}`);
+  await response.body?.cancel();
 }
