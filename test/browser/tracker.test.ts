@@ -89,9 +89,9 @@ describeInChromium("tracker in Chromium, against a recording collector", () => {
     // Whatever the test did, no preflight ever reached the collector...
     expect(collector.requests.filter((r) => r.method === "OPTIONS")).toEqual([]);
     // ...and the tracker threw nothing into the page.
-    if (watched && !watched.page.isClosed()) {
-      expect(await watched.errors()).toEqual([]);
+    if (watched) {
       expect(watched.pageErrors).toEqual([]);
+      if (!watched.page.isClosed()) expect(await watched.errors()).toEqual([]);
       await watched.context.close();
     }
     watched = undefined;
@@ -256,7 +256,9 @@ describeInChromium("tracker in Chromium, against a recording collector", () => {
     await page.evaluate(() => history.pushState({}, "", "/lesson/3"));
     await received((e) => e.filter((x) => x.t === "pageview").length === 2);
     await sleep(1100);
-    await page.close({ runBeforeUnload: true });
+    const closed = page.waitForEvent("close");
+    await page.close({ runBeforeUnload: true }); // returns before the page is gone
+    await closed;
     const sent = await waitFor(beacons, (b) => b.length === 2);
     expect(sent.map((b) => b.p)).toEqual(["/lesson/2", "/lesson/3"]);
     expect(sent[1].d).toBeGreaterThanOrEqual(1);
