@@ -105,9 +105,9 @@ describeInChromium("tracker in Chromium, against a recording collector", () => {
     expect(events()).toEqual([{ t: "pageview", p: "/pricing", r: "https://news.example.org/story?id=7", sid: siteId }]);
     const requests = siteRequests();
     expect(requests.map((r) => r.method)).toEqual(["POST"]);
-    expect(requests[0].headers["content-type"]).toBe("text/plain;charset=UTF-8");
-    expect(requests[0].headers.origin).toBe(pages.origin);
-    expect(requests[0].headers.cookie).toBeUndefined();
+    expect(requests[0]!.headers["content-type"]).toBe("text/plain;charset=UTF-8");
+    expect(requests[0]!.headers.origin).toBe(pages.origin);
+    expect(requests[0]!.headers.cookie).toBeUndefined();
     expect(collector.requests.filter((r) => r.method === "OPTIONS")).toEqual([]);
     expect(await page.evaluate(() => typeof (window as any).manhali.track)).toBe("function");
   });
@@ -233,9 +233,9 @@ describeInChromium("tracker in Chromium, against a recording collector", () => {
     const sent = beacons();
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({ t: "beacon", p: "/article", sid: siteId });
-    expect(sent[0].d).toBeGreaterThanOrEqual(1);
-    expect(sent[0].d).toBeLessThanOrEqual(3);
-    expect(Number.isInteger(sent[0].d)).toBe(true);
+    expect(sent[0]!.d).toBeGreaterThanOrEqual(1);
+    expect(sent[0]!.d).toBeLessThanOrEqual(3);
+    expect(Number.isInteger(sent[0]!.d)).toBe(true);
   });
 
   it("sends the beacon when the page is left for another, once, with a plausible duration", async () => {
@@ -246,8 +246,8 @@ describeInChromium("tracker in Chromium, against a recording collector", () => {
     const sent = (await settled()).filter((e) => e.t === "beacon");
     expect(sent).toHaveLength(1);
     expect(sent[0]).toMatchObject({ p: "/lesson/1" });
-    expect(sent[0].d).toBeGreaterThanOrEqual(1);
-    expect(sent[0].d).toBeLessThanOrEqual(3);
+    expect(sent[0]!.d).toBeGreaterThanOrEqual(1);
+    expect(sent[0]!.d).toBeLessThanOrEqual(3);
   });
 
   it("sends the beacon when the tab is closed (keepalive outlives the page)", async () => {
@@ -261,8 +261,8 @@ describeInChromium("tracker in Chromium, against a recording collector", () => {
     await closed;
     const sent = await waitFor(beacons, (b) => b.length === 2);
     expect(sent.map((b) => b.p)).toEqual(["/lesson/2", "/lesson/3"]);
-    expect(sent[1].d).toBeGreaterThanOrEqual(1);
-    expect(sent[1].d).toBeLessThanOrEqual(3);
+    expect(sent[1]!.d).toBeGreaterThanOrEqual(1);
+    expect(sent[1]!.d).toBeLessThanOrEqual(3);
   });
 
   it("leaves no cookie, no web storage and no database behind, and sends none", async () => {

@@ -129,6 +129,27 @@ describe("requests the route refuses", () => {
     expect((await json(await list(tenant), 200)).domains).toEqual([]);
   });
 
+  it("a body over 4 KB is a 413", async () => {
+    const tenant = newTenant("too-large");
+    await expectError(await call(admin(path(tenant), { method: "POST", json: { domain: "a.example", pad: "x".repeat(5_000) } })), 413);
+    expect((await json(await list(tenant), 200)).domains).toEqual([]);
+  });
+
+  it("answers 503 with Retry-After when KV cannot be read", async () => {
+    vi.spyOn(env.DOMAINS_KV, "get").mockRejectedValue(new Error("KV exploded"));
+    const response = await list(newTenant("kv-down"));
+    expect(response.headers.get("retry-after")).toMatch(/^\d+$/);
+    const body = await expectError(response, 503);
+    expect(body.error.message).not.toContain("exploded");
+  });
+
+  it("without AUTH_TOKEN configured answers 503 naming the setting and admits nobody", async () => {
+    const response = await call(admin(path(newTenant("no-auth"))), { AUTH_TOKEN: "" });
+    const text = await response.clone().text();
+    await expectError(response, 503, "AUTH_TOKEN");
+    expect(text).not.toContain(ADMIN);
+  });
+
   it("invalid JSON is a 400", async () => {
     const tenant = newTenant("bad-json");
     const request = admin(path(tenant), { method: "POST", headers: { "content-type": "application/json" }, body: '{"domain": ' });

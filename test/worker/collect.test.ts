@@ -281,6 +281,13 @@ describe("server-to-server collection", () => {
     expect(blobs(0)[14]).toBe("server");
   });
 
+  it("without INGEST_TOKEN set, accepts the admin token only", async () => {
+    const tenant = newTenant("s2s-no-ingest");
+    await accepted(server({ tid: tenant, p: "/" }, { token: ADMIN }), { INGEST_TOKEN: "" });
+    await expectError(await call(server({ tid: tenant, p: "/" }, { token: INGEST }), { INGEST_TOKEN: "" }), 401);
+    expect(points()).toHaveLength(1);
+  });
+
   it("takes the visitor's IP from the first X-Forwarded-For entry", async () => {
     const tenant = newTenant("s2s-xff");
     await accepted(server({ tid: tenant, p: "/" }, { xff: "198.51.100.30, 10.0.0.1" }));
@@ -500,11 +507,14 @@ describe("bad input", () => {
     expect(points()).toHaveLength(0);
   });
 
-  it("a body over the size limit is a 413", async () => {
+  it("a body of exactly the size limit is accepted and one byte more is a 413", async () => {
     const tenant = await site("too-large");
-    const event = JSON.stringify({ sid: tenant, p: "/", pad: "x".repeat(BODY_LIMIT) });
-    await expectError(await call(browserEvent(event)), 413);
-    expect(points()).toHaveLength(0);
+    const event = JSON.stringify({ sid: tenant, p: "/" });
+    const atLimit = event + " ".repeat(BODY_LIMIT - event.length);
+    await accepted(browserEvent(atLimit));
+    await expectError(await call(browserEvent(`${atLimit} `)), 413);
+    await expectError(await call(browserEvent(JSON.stringify({ sid: tenant, p: "/", pad: "x".repeat(BODY_LIMIT) }))), 413);
+    expect(points()).toHaveLength(1);
   });
 
   it("a streamed body over the size limit without Content-Length is a 413", async () => {
@@ -543,6 +553,13 @@ describe("bad input", () => {
     expect(points()).toHaveLength(0);
   });
 
+  it("a malformed sid in the collect URL is a 400 naming sid", async () => {
+    const request = browserEvent({ p: "/" });
+    const bad = new Request(`${BASE}/api/collect?sid=${encodeURIComponent("bad sid")}`, request);
+    await expectError(await call(bad), 400, "sid");
+    expect(points()).toHaveLength(0);
+  });
+
   it.each(["GET", "PUT", "DELETE"])("%s is a 405 with Allow", async (method) => {
     const response = await call(new Request(`${BASE}/api/collect`, { method }));
     await expectError(response, 405);
@@ -559,6 +576,19 @@ describe("missing settings", () => {
     for (const value of ["test-admin-token", "test-ingest-token", "test-fingerprint-secret", "test-cf-api-token"]) {
       expect(text).not.toContain(value);
     }
+    expect(points()).toHaveLength(0);
+  });
+});
+
+describe("upstream failures", () => {
+  it("when the allowlist cannot be read, answers 503 with Retry-After and stores nothing", async () => {
+    const tenant = await site("kv-down");
+    vi.spyOn(env.DOMAINS_KV, "get").mockRejectedValue(new Error("KV exploded at 10.1.2.3"));
+    const response = await call(browserEvent({ sid: tenant, p: "/" }));
+    expect(response.headers.get("retry-after")).toMatch(/^\d+$/);
+    const text = await response.clone().text();
+    await expectError(response, 503);
+    expect(text).not.toContain("exploded");
     expect(points()).toHaveLength(0);
   });
 });

@@ -104,6 +104,6 @@ describe("POST /api/collect CORS headers", () => {
     const response = await call(request);
     expect(response.status).toBe(202);
     expect(response.headers.get("access-control-allow-origin")).toBe("https://school.example");
-    expect(writes.mock.calls.map(([point]) => point.indexes)).toEqual([[tenant]]);
+    expect(writes.mock.calls.map(([point]) => point!.indexes)).toEqual([[tenant]]);
   });
 });

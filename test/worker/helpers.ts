@@ -123,6 +123,11 @@ export async function getReport(name: string, tenantId: string | null, params: R
   return { status: response.status, headers: response.headers, body };
 }
 
+/** Base URL of a local engine (its SQL route is `${url}/client/v4/accounts/:account/analytics_engine/sql`). */
+export function engineBaseUrl(which: "plain" | "sampled" = "plain"): string {
+  return engineEnv(which).ANALYTICS_SQL_API_URL!.replace(/\/client\/v4$/, "");
+}
+
 /** A stored event with neutral defaults, for writing history straight into an engine. */
 export function storedEvent(fields: Partial<StoredEvent> & Pick<StoredEvent, "tenantId">): StoredEvent {
   return {
@@ -151,7 +156,7 @@ export function storedEvent(fields: Partial<StoredEvent> & Pick<StoredEvent, "te
  * with the Worker's own `toDataPoint`: the collect path always stamps "now".
  */
 export async function ingestHistory(which: "plain" | "sampled", events: { event: StoredEvent; at: number }[]): Promise<void> {
-  const url = which === "plain" ? inject("engineUrl") : inject("sampledEngineUrl");
+  const url = engineBaseUrl(which);
   const points = events.map(({ event, at }) => ({ ...toDataPoint(event), timestamp: at }));
   const response = await fetch(`${url}/ingest`, {
     method: "POST",
