@@ -2,7 +2,12 @@ import { defineConfig } from "vitest/config";
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 
 // Secrets for the Worker under test. The SQL API token is the local engine's.
+// Every var is set here so that a developer's .dev.vars cannot change what the tests see.
 const TEST_VARS = {
+  ENVIRONMENT: "production",
+  ALLOW_UNREGISTERED_DOMAINS: "false",
+  ANALYTICS_DATASET: "manhali_events",
+  ANALYTICS_LOCAL_INGEST_URL: "",
   AUTH_TOKEN: "test-admin-token",
   INGEST_TOKEN: "test-ingest-token",
   FINGERPRINT_SECRET: "test-fingerprint-secret",

@@ -44,11 +44,18 @@ export function buildApp(): Hono<App> {
   });
   app.all("/tracker.js", methodNotAllowed("GET, HEAD"));
 
-  app.post("/api/collect", async (c) => {
+  // A POST's errors too carry CORS headers, so a page that posts JSON can read
+  // why it was refused; a refused preflight grants nothing.
+  app.use("/api/collect", async (c, next) => {
+    await next();
+    if (c.req.method !== "POST") return;
+    for (const [name, value] of Object.entries(corsHeaders(c.req.raw))) {
+      if (!c.res.headers.has(name)) c.res.headers.set(name, value);
+    }
+  });
+  app.post("/api/collect", (c) => {
     const settings = c.get("settings");
-    const response = await collect(c.req.raw, { settings, kv: c.env.DOMAINS_KV, sink: sinkFor(settings, c.env) });
-    for (const [name, value] of Object.entries(corsHeaders(c.req.raw))) response.headers.set(name, value);
-    return response;
+    return collect(c.req.raw, { settings, kv: c.env.DOMAINS_KV, sink: sinkFor(settings, c.env) });
   });
   app.options("/api/collect", (c) => preflight(c.req.raw, c.get("settings"), c.env.DOMAINS_KV));
   app.all("/api/collect", methodNotAllowed("POST, OPTIONS"));

@@ -50,7 +50,9 @@ export async function verifyToken(secret: string, token: string, now = Date.now(
   if (parts.length !== 2 || parts[0]!.length > 512) return { ok: false, reason: "malformed" };
   const [payload, signatureText] = parts as [string, string];
   const signature = fromBase64Url(signatureText);
-  if (!signature || !fromBase64Url(payload)) return { ok: false, reason: "malformed" };
+  // base64 leaves spare bits in the last character; requiring the canonical
+  // spelling gives every token exactly one valid form.
+  if (!signature || !fromBase64Url(payload) || toBase64Url(signature) !== signatureText) return { ok: false, reason: "malformed" };
   const valid = await crypto.subtle.verify("HMAC", await hmacKey(secret), signature, encoder.encode(payload));
   if (!valid) return { ok: false, reason: "bad_signature" };
   let claims: unknown;

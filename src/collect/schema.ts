@@ -9,8 +9,9 @@ import { badRequest } from "../http/errors";
 
 export const MAX_BATCH = 100;
 
-// C0 control characters and DEL have no business in a path, a name or a city.
-const NO_CONTROL = /^[^\u0000-\u001f\u007f]*$/;
+// C0 control characters and DEL have no business in a path, a name or a city;
+// a lone UTF-16 surrogate (valid JSON, invalid text) would be stored garbled.
+const NO_CONTROL = /^[^\u0000-\u001f\u007f\p{Cs}]*$/u;
 
 function text(field: string, max: number) {
   return v.pipe(

@@ -461,6 +461,8 @@ describe("bad input", () => {
     ["p over 1024 characters", { p: `/${long(1024)}` }, "p"],
     ["p with a control character", { p: "/a\u0000b" }, "p"],
     ["p with a newline", { p: "/a\nb" }, "p"],
+    ["p with a lone UTF-16 surrogate", { p: "/a\ud800b" }, "p"],
+    ["en with a lone UTF-16 surrogate", { p: "/", t: "event", en: "x\udfff" }, "en"],
     ["t unknown", { p: "/", t: "click" }, "t"],
     ["an event without en", { p: "/", t: "event" }, "en"],
     ["en empty", { p: "/", t: "event", en: "" }, "en"],

@@ -80,6 +80,13 @@ describe("OPTIONS /api/collect (CORS preflight)", () => {
 });
 
 describe("POST /api/collect CORS headers", () => {
+  it("a refused event also carries the page's origin, so the page can read why", async () => {
+    const tenant = await site("refused-readable");
+    const response = await call(browserEvent({ sid: tenant, p: 5 }, { origin: "https://school.example" }));
+    expect(response.headers.get("access-control-allow-origin")).toBe("https://school.example");
+    await expectError(response, 400, "p");
+  });
+
   it("an accepted event answers with the page's origin and Vary: Origin", async () => {
     const tenant = await site("post");
     const response = await call(browserEvent({ sid: tenant, p: "/" }, { origin: "https://school.example" }));
