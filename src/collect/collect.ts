@@ -89,9 +89,12 @@ export async function collect(request: Request, context: CollectContext): Promis
   for (const [i, event] of events.entries()) {
     const who = resolved[i]!;
     // Bots are answered like everyone else so that they learn nothing, but never stored.
-    if (isBot(who.visitor.userAgent)) continue;
+    if (isBot(who.visitor.userAgent, who.source)) continue;
     stored.push(await toStoredEvent(event, who, request, secret));
   }
   if (stored.length > 0) await sink.write(stored.map(toDataPoint));
-  return jsonResponse({ accepted: events.length }, 202);
+  // The authenticated backend is told how many events were kept, so that a
+  // forwarded bot user agent (or an HTTP library's own) is not a silent loss;
+  // a browser is not told whether it was taken for a bot.
+  return jsonResponse(serverAuthenticated ? { accepted: events.length, stored: stored.length } : { accepted: events.length }, 202);
 }

@@ -427,14 +427,32 @@ describe("bots", () => {
     ["Googlebot", "Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)"],
     ["curl", "curl/8.5.0"],
     ["headless Chrome", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36"],
-    ["an empty user agent", ""],
   ])("%s is answered 202 and not stored", async (_name, ua) => {
     const tenant = await site("bot");
     const response = await call(browserEvent({ sid: tenant, p: "/" }, { ua }));
     expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ accepted: 1 });
     const fromServer = await call(server({ tid: tenant, p: "/" }, { ua }));
     expect(fromServer.status).toBe(202);
+    // The backend learns that its event was dropped; the browser does not.
+    expect(await fromServer.json()).toEqual({ accepted: 1, stored: 0 });
     expect(points()).toHaveLength(0);
+  });
+
+  it("a browser event without a user agent is a bot", async () => {
+    const tenant = await site("bot-empty");
+    const response = await call(browserEvent({ sid: tenant, p: "/" }, { ua: "" }));
+    expect(response.status).toBe(202);
+    expect(points()).toHaveLength(0);
+  });
+
+  it("a server event without a user agent (a webhook has no visitor) is stored", async () => {
+    const request = server({ tid: newTenant("webhook"), t: "event", en: "paid", p: "/checkout" });
+    request.headers.delete("user-agent");
+    const response = await call(request);
+    expect(response.status).toBe(202);
+    expect(await response.json()).toEqual({ accepted: 1, stored: 1 });
+    expect(points()).toHaveLength(1);
   });
 });
 
