@@ -133,7 +133,9 @@ export async function startWorker({ port, vars, persistTo, quiet = true }) {
  */
 export async function startStack({ dataDir, workerPort, enginePort, vars = {}, respectDevVars = false, quiet = true, sampleEvery = 1 } = {}) {
   dataDir ??= path.join(ROOT, ".data");
-  const engineToken = vars.CF_API_TOKEN ?? DEV_VARS.CF_API_TOKEN;
+  const fromFile = respectDevVars ? devVarsFile() : {};
+  // The engine must accept whatever SQL API token the Worker ends up with.
+  const engineToken = fromFile.CF_API_TOKEN ?? vars.CF_API_TOKEN ?? DEV_VARS.CF_API_TOKEN;
   const engine = await startEngine({ dataDir: path.join(dataDir, "analytics-engine"), port: enginePort, token: engineToken, sampleEvery, quiet });
   let all = {
     ...DEV_VARS,
@@ -141,10 +143,8 @@ export async function startStack({ dataDir, workerPort, enginePort, vars = {}, r
     ANALYTICS_LOCAL_INGEST_URL: `${engine.url}/ingest`,
     ...vars,
   };
-  if (respectDevVars) {
-    const fromFile = devVarsFile();
-    all = Object.fromEntries(Object.entries(all).filter(([key]) => !(key in fromFile)));
-  }
+  // Keys in .dev.vars are left to wrangler, which reads that file itself.
+  all = Object.fromEntries(Object.entries(all).filter(([key]) => !(key in fromFile)));
   let worker;
   try {
     worker = await startWorker({ port: workerPort, vars: all, persistTo: path.join(dataDir, "wrangler"), quiet });
