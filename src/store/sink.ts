@@ -15,7 +15,13 @@ export interface EventSink {
 export function analyticsEngineSink(dataset: AnalyticsEngineDataset): EventSink {
   return {
     write(points) {
-      for (const point of points) dataset.writeDataPoint(point);
+      try {
+        for (const point of points) dataset.writeDataPoint(point);
+      } catch {
+        // The layout keeps points within Analytics Engine's limits, so this is
+        // the platform failing: tell the client to retry rather than 500.
+        throw new ApiError(503, "storage_unavailable", "The event store did not take the event; try again shortly.", { "retry-after": "5" });
+      }
     },
   };
 }

@@ -611,6 +611,17 @@ describe("upstream failures", () => {
     expect(text).not.toContain("exploded");
     expect(points()).toHaveLength(0);
   });
+
+  it("when the Analytics Engine binding throws, answers 503 with Retry-After, not 500", async () => {
+    writes.mockImplementation(() => {
+      throw new Error("binding failed");
+    });
+    const response = await call(server({ tid: newTenant("ae-down"), p: "/" }));
+    expect(response.headers.get("retry-after")).toMatch(/^\d+$/);
+    const text = await response.clone().text();
+    await expectError(response, 503);
+    expect(text).not.toContain("binding failed");
+  });
 });
 
 describe("KV reads", () => {
