@@ -4,16 +4,15 @@
  */
 import { Hono, type Context } from "hono";
 import { settingsFrom, requireSecret, type Settings } from "./config";
-import { ApiError, badRequest, errorResponse, jsonResponse, methodNotAllowed, notFound } from "./http/errors";
+import { ApiError, errorResponse, jsonResponse, methodNotAllowed, notFound } from "./http/errors";
 import { authorizeAdmin } from "./http/auth";
 import { readJson, requireMediaType } from "./http/body";
-import { tenantIdParam } from "./http/params";
-import { idRule, isId } from "./ids";
+import { idParam, tenantIdParam } from "./http/params";
 import { collect } from "./collect/collect";
 import { corsHeaders, preflight } from "./collect/cors";
 import { sinkFor } from "./store/sink";
 import { addDomain, domainFromBody, listDomains, removeDomain } from "./admin/domains";
-import { DEFAULT_TTL, MAX_TTL, MIN_TTL, mintToken } from "./admin/tokens";
+import { mintToken, tokenRequestFromBody } from "./admin/tokens";
 import { reportRoutes } from "./reports/routes";
 import { trackerResponse } from "./tracker/route";
 
@@ -37,10 +36,7 @@ export function buildApp(): Hono<App> {
   app.all("/health", methodNotAllowed("GET"));
 
   app.on(["GET", "HEAD"], "/tracker.js", (c) => {
-    const sid = new URL(c.req.url).searchParams.get("sid");
-    if (sid === null || sid === "") throw badRequest("missing_parameter", "The query parameter sid (your site id) is required.");
-    if (!isId(sid)) throw badRequest("invalid_parameter", idRule("sid"));
-    return trackerResponse(c.req.raw, sid);
+    return trackerResponse(c.req.raw, idParam(new URL(c.req.url), "sid", "your site id"));
   });
   app.all("/tracker.js", methodNotAllowed("GET, HEAD"));
 
@@ -81,16 +77,7 @@ export function buildApp(): Hono<App> {
     const settings = c.get("settings");
     await authorizeAdmin(settings, c.req.raw);
     requireMediaType(c.req.raw, ["application/json"]);
-    const body = await readJson(c.req.raw, ADMIN_BODY_LIMIT);
-    if (typeof body !== "object" || body === null || Array.isArray(body)) {
-      throw badRequest("invalid_body", 'Send {"tenant_id": "...", "ttl": 86400}.');
-    }
-    const { tenant_id: tenantId, ttl = DEFAULT_TTL } = body as { tenant_id?: unknown; ttl?: unknown };
-    if (tenantId === undefined) throw badRequest("invalid_field", "tenant_id is required.");
-    if (!isId(tenantId)) throw badRequest("invalid_field", idRule("tenant_id"));
-    if (typeof ttl !== "number" || !Number.isInteger(ttl) || ttl < MIN_TTL || ttl > MAX_TTL) {
-      throw badRequest("invalid_field", `ttl must be whole seconds from ${MIN_TTL} to ${MAX_TTL}.`);
-    }
+    const { tenantId, ttl } = tokenRequestFromBody(await readJson(c.req.raw, ADMIN_BODY_LIMIT));
     const minted = await mintToken(requireSecret(settings, "AUTH_TOKEN"), tenantId, ttl);
     return jsonResponse({ token: minted.token, tenant_id: tenantId, expires_at: minted.expiresAt.toISOString() }, 201);
   });

@@ -5,7 +5,8 @@
  * Tokens are stateless: rotating `AUTH_TOKEN` revokes every one of them.
  * Verification uses `crypto.subtle.verify`, which compares in constant time.
  */
-import { isId } from "../ids";
+import { idRule, isId } from "../ids";
+import { badRequest } from "../http/errors";
 import { hmacKey } from "../http/secrets";
 
 export const MIN_TTL = 60;
@@ -28,6 +29,20 @@ function fromBase64Url(text: string): Uint8Array | null {
   } catch {
     return null;
   }
+}
+
+/** The body of POST /api/admin/token: `{"tenant_id": T, "ttl": seconds}`. */
+export function tokenRequestFromBody(body: unknown): { tenantId: string; ttl: number } {
+  if (typeof body !== "object" || body === null || Array.isArray(body)) {
+    throw badRequest("invalid_body", 'Send {"tenant_id": "...", "ttl": 86400}.');
+  }
+  const { tenant_id: tenantId, ttl = DEFAULT_TTL } = body as { tenant_id?: unknown; ttl?: unknown };
+  if (tenantId === undefined) throw badRequest("invalid_field", "tenant_id is required.");
+  if (!isId(tenantId)) throw badRequest("invalid_field", idRule("tenant_id"));
+  if (typeof ttl !== "number" || !Number.isInteger(ttl) || ttl < MIN_TTL || ttl > MAX_TTL) {
+    throw badRequest("invalid_field", `ttl must be whole seconds from ${MIN_TTL} to ${MAX_TTL}.`);
+  }
+  return { tenantId, ttl };
 }
 
 export interface ScopedToken {

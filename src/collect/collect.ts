@@ -7,7 +7,7 @@
 import { requireSecret, type Settings } from "../config";
 import { badRequest, jsonResponse, unauthorized } from "../http/errors";
 import { readText, requireMediaType } from "../http/body";
-import { idRule, isId } from "../ids";
+import { optionalIdParam } from "../http/params";
 import { toDataPoint, type StoredEvent } from "../store/layout";
 import type { EventSink } from "../store/sink";
 import { normalisePath, parseCollectBody, type CollectEvent } from "./schema";
@@ -73,10 +73,7 @@ export async function collect(request: Request, context: CollectContext): Promis
     throw unauthorized("A batch of events needs `Authorization: Bearer` with the ingest token.");
   }
   // A query-string sid lets browsers name their site in a CORS preflight too (see cors.ts).
-  const querySid = new URL(request.url).searchParams.get("sid") ?? undefined;
-  if (querySid !== undefined && !isId(querySid)) {
-    throw badRequest("invalid_parameter", idRule("sid"));
-  }
+  const querySid = optionalIdParam(new URL(request.url), "sid") ?? undefined;
 
   const resolved: TenantResolution[] = [];
   for (const event of events) {

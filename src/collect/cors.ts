@@ -7,7 +7,7 @@
  */
 import type { Settings } from "../config";
 import { badRequest } from "../http/errors";
-import { idRule, isId } from "../ids";
+import { optionalIdParam } from "../http/params";
 import { admitOrigin, browserHost, tenantFromHost } from "./tenant";
 
 export function corsHeaders(request: Request): Record<string, string> {
@@ -19,9 +19,8 @@ export async function preflight(request: Request, settings: Settings, kv: KVName
   const origin = request.headers.get("origin");
   const host = browserHost(request);
   if (!origin || !host) throw badRequest("missing_origin", "A CORS preflight needs an Origin header.");
-  const sid = new URL(request.url).searchParams.get("sid");
+  const sid = optionalIdParam(new URL(request.url), "sid");
   if (sid !== null) {
-    if (!isId(sid)) throw badRequest("invalid_parameter", idRule("sid"));
     await admitOrigin(settings, kv, sid, host);
   } else if (!(settings.isDevelopment && tenantFromHost(host))) {
     throw badRequest("missing_parameter", "Name the site in the collect URL (/api/collect?sid=SITE) so the preflight can be checked.");

@@ -5,14 +5,21 @@
 import { idRule, isId } from "../ids";
 import { badRequest } from "./errors";
 
-export function tenantIdParam(url: URL): string {
-  const value = url.searchParams.get("tenant_id");
-  if (value === null || value === "") throw badRequest("missing_parameter", "The query parameter tenant_id is required.");
-  if (!isId(value)) {
-    throw badRequest("invalid_parameter", idRule("tenant_id"));
-  }
+/** An id from the query string, or null when absent; malformed is a 400. */
+export function optionalIdParam(url: URL, name: string): string | null {
+  const value = url.searchParams.get(name);
+  if (value === null) return null;
+  if (!isId(value)) throw badRequest("invalid_parameter", idRule(name));
   return value;
 }
+
+export function idParam(url: URL, name: string, what: string): string {
+  const value = url.searchParams.get(name);
+  if (value === null || value === "") throw badRequest("missing_parameter", `The query parameter ${name} (${what}) is required.`);
+  return optionalIdParam(url, name)!;
+}
+
+export const tenantIdParam = (url: URL) => idParam(url, "tenant_id", "the tenant id");
 
 export function integerParam(url: URL, name: string, min: number, max: number, fallback: number): number {
   const value = url.searchParams.get(name);

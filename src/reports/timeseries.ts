@@ -4,7 +4,6 @@
  * Buckets are UTC and cover the same rolling window as the other reports,
  * so the first bucket is partial (it starts before the window does).
  */
-import { COLUMN } from "../store/layout";
 import type { SqlApi } from "../store/sql-api";
 import { from, isType, num, run, SAMPLE_MAX, VISITORS, type Scope } from "./sql";
 

@@ -79,7 +79,7 @@ describe("hostile strings in stored fields come back byte-identical", () => {
   const referrerHosts = ["x'or'1'='1.example", 'a"b.example', "a;drop--.example"];
 
   beforeAll(async () => {
-    const send = async (tid: string, batch: Record<string, unknown>[], ip: string) => {
+    const send = async (_tenant: string, batch: Record<string, unknown>[], ip: string) => {
       const response = await call(serverEvent(batch, { ip }), plain);
       expect(response.status, await response.clone().text()).toBe(202);
     };
