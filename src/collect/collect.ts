@@ -5,8 +5,8 @@
  * bad batch is refused whole and nothing is half-stored.
  */
 import { requireSecret, type Settings } from "../config";
-import { badRequest, jsonResponse, unauthorized } from "../http/errors";
-import { readText, requireMediaType } from "../http/body";
+import { jsonResponse, unauthorized } from "../http/errors";
+import { readJson, requireMediaType } from "../http/body";
 import { optionalIdParam } from "../http/params";
 import { toDataPoint, type StoredEvent } from "../store/layout";
 import type { EventSink } from "../store/sink";
@@ -57,15 +57,7 @@ async function toStoredEvent(event: CollectEvent, who: TenantResolution, request
 export async function collect(request: Request, context: CollectContext): Promise<Response> {
   const { settings, kv, sink } = context;
   requireMediaType(request, ["application/json", "text/plain"]);
-  const text = await readText(request, BODY_LIMIT);
-  if (text.trim() === "") throw badRequest("invalid_body", "The body is empty; send one JSON event.");
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw badRequest("invalid_json", "The body is not valid JSON.");
-  }
-  const { events, batch } = parseCollectBody(json);
+  const { events, batch } = parseCollectBody(await readJson(request, BODY_LIMIT));
 
   const needsServerAuth = batch || events.some((e) => e.tid !== undefined);
   const serverAuthenticated = needsServerAuth && (await isServerAuthenticated(settings, request));
